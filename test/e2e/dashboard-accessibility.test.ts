@@ -28,13 +28,14 @@
  * - "Show more" under a list puts the focus on the first row it added (the button is disabled while
  *   it reads and gone after the last page: the focus fell to <body>);
  * - a code block (a payload, a body), a Tab stop so that it scrolls with the keys, is a region named
- *   by its label (it was a nameless generic: the focus came to its text alone).
+ *   by its label (it was a nameless generic: the focus came to its text alone);
+ * - Project settings refused for a field puts the focus on it (it stayed on Save settings, below).
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { accessibleOf } from '../support/browser.ts';
+import { accessibleOf, errorOf } from '../support/browser.ts';
 import { newProject, quietEndpoint, useDashboardBrowser } from './dashboard-browser.ts';
 import { api, type HeraldProcess, type Receiver, startReceiver } from './harness.ts';
 
@@ -564,6 +565,31 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     // What a screen reader says as the focus comes to it (it was a nameless generic: only its text).
     const { role, name } = await accessibleOf(page, 'figure.code pre');
     assert.deepEqual({ role, name }, { role: 'region', name: 'Payload' });
+    assert.deepEqual(problems, []);
+  });
+
+  test("Project settings refused for a field's value puts the focus on that field, its error read with it", async () => {
+    const page = await dash.signedInPage();
+    await open(page, `/projects/${projectId}/settings`);
+    const form = page.getByRole('form', { name: 'Project settings' });
+    const schedule = form.getByLabel('Retry schedule (seconds)');
+    await schedule.fill('5, soon');
+    const save = form.getByRole('button', { name: 'Save settings' });
+    await save.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.getAttribute('aria-invalid') === 'true');
+    assert.equal(await schedule.evaluate((element) => element === document.activeElement), true);
+    assert.match((await errorOf(schedule)) ?? '', /^Seconds above 0 separated by commas/);
+    // Refused by the API (the form does not check a UID's form): the field it names, as well.
+    await schedule.fill('');
+    const uid = form.getByLabel('UID');
+    dash.expectConsole = /400/;
+    await uid.fill('Not a UID!');
+    await save.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.getAttribute('aria-invalid') === 'true');
+    assert.equal(await uid.evaluate((element) => element === document.activeElement), true);
+    assert.ok(await errorOf(uid), "the API's words by the field");
     assert.deepEqual(problems, []);
   });
 

@@ -14,6 +14,19 @@ interface Common {
   required?: boolean;
 }
 
+/**
+ * Moves the focus to the first field of `form` marked invalid, once the render that marks it is
+ * done, so a keyboard or screen-reader user lands on it (from the submit button, far below); when
+ * no field is (an error by no control), scrolls to the first error.
+ */
+export function focusFirstError(form: Element | null) {
+  window.requestAnimationFrame(() => {
+    const invalid = form?.querySelector<HTMLElement>('[aria-invalid="true"]');
+    if (invalid) invalid.focus();
+    else form?.querySelector('.field-error')?.scrollIntoView({ block: 'center' });
+  });
+}
+
 function describedBy(id: string, hint: unknown, error: unknown): string | undefined {
   const ids = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean);
   return ids.length ? ids.join(' ') : undefined;

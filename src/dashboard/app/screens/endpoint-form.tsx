@@ -9,7 +9,7 @@ import type { Endpoint, Envelope, HttpMethod, SignatureScheme } from '../api/typ
 import { useApp } from '../app-context.ts';
 import { EventTypePicker } from '../components/event-type-picker.tsx';
 import { ErrorBanner, Loading } from '../components/feedback.tsx';
-import { CheckboxField, SelectField, TextField } from '../components/fields.tsx';
+import { CheckboxField, focusFirstError, SelectField, TextField } from '../components/fields.tsx';
 import { HeadersEditor } from '../components/headers-editor.tsx';
 import { Link } from '../components/link.tsx';
 import {
@@ -108,7 +108,7 @@ export function EndpointForm({
     setSubmitError(null);
     setInvalidHeader(null);
     if (Object.keys(found).length > 0) {
-      focusFirstError();
+      focusFirstError(document.querySelector('.endpoint-form'));
       return;
     }
     setBusy(true);
@@ -133,7 +133,7 @@ export function EndpointForm({
         const message = place.prefix ? place.prefix + fieldMessage(caught) : capitalize(fieldMessage(caught));
         setErrors({ [place.key]: message });
         if (place.key === 'headers') setInvalidHeader(field.slice('body.headers.'.length) || null);
-        focusFirstError();
+        focusFirstError(document.querySelector('.endpoint-form'));
       } else {
         setSubmitError(caught);
       }
@@ -383,13 +383,4 @@ export function EndpointForm({
       </div>
     </form>
   );
-}
-
-/** Moves focus to the first field marked invalid, so keyboard and screen-reader users land on it. */
-function focusFirstError() {
-  window.requestAnimationFrame(() => {
-    const invalid = document.querySelector<HTMLElement>('.endpoint-form [aria-invalid="true"]');
-    if (invalid) invalid.focus();
-    else document.querySelector('.endpoint-form .field-error')?.scrollIntoView({ block: 'center' });
-  });
 }

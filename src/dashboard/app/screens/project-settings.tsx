@@ -7,7 +7,7 @@ import { capitalize, errorField, fieldMessage } from '../api/error-messages.ts';
 import type { Project } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { ErrorBanner, Notice } from '../components/feedback.tsx';
-import { CheckboxField, TextField } from '../components/fields.tsx';
+import { CheckboxField, focusFirstError, TextField } from '../components/fields.tsx';
 import { fieldNumber, NO_RETRIES, parseSchedule, scheduleText } from '../endpoint-form-state.ts';
 import { formatSeconds } from '../format.ts';
 import { focusOverLimit, LIMITS } from '../limits.ts';
@@ -57,7 +57,11 @@ export function ProjectSettings({ onSaved }: { onSaved: (project: Project) => vo
     setErrors(found);
     setFormError(null);
     setSaved(false);
-    if (Object.keys(found).length > 0 || retrySchedule === undefined) return;
+    const form = event.currentTarget as HTMLFormElement;
+    if (Object.keys(found).length > 0 || retrySchedule === undefined) {
+      focusFirstError(form);
+      return;
+    }
     setBusy(true);
     try {
       // uid and backlogLimit only when changed: they are the admin's alone, and the reserved uid of
@@ -75,8 +79,10 @@ export function ProjectSettings({ onSaved }: { onSaved: (project: Project) => vo
     } catch (caught) {
       // A field the API names shows by it; the input stays as typed.
       const field = fieldOf(errorField(caught));
-      if (field) setErrors({ [field]: capitalize(fieldMessage(caught)) });
-      else setFormError(caught);
+      if (field) {
+        setErrors({ [field]: capitalize(fieldMessage(caught)) });
+        focusFirstError(form);
+      } else setFormError(caught);
     } finally {
       setBusy(false);
     }
