@@ -29,7 +29,8 @@
  *   it reads and gone after the last page: the focus fell to <body>);
  * - a code block (a payload, a body), a Tab stop so that it scrolls with the keys, is a region named
  *   by its label (it was a nameless generic: the focus came to its text alone);
- * - Project settings refused for a field puts the focus on it (it stayed on Save settings, below).
+ * - Project settings, New project and New event type refused for a field put the focus on it (it
+ *   stayed on the submit button, below).
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -590,6 +591,36 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     await page.waitForFunction(() => document.activeElement?.getAttribute('aria-invalid') === 'true');
     assert.equal(await uid.evaluate((element) => element === document.activeElement), true);
     assert.ok(await errorOf(uid), "the API's words by the field");
+    assert.deepEqual(problems, []);
+  });
+
+  test('New project and New event type refused for a field put the focus on that field', async () => {
+    const page = await dash.signedInPage();
+    const submitRefused = async (button: string) => {
+      await page.getByRole('button', { name: button }).focus();
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => document.activeElement?.getAttribute('aria-invalid') === 'true');
+    };
+    await open(page, '/');
+    await page.getByRole('button', { name: 'New project' }).click();
+    const project = page.getByRole('form', { name: 'New project' });
+    await project.getByLabel('Name').fill('Refused');
+    const uid = project.getByLabel('UID (optional)');
+    await uid.fill('Not a UID!');
+    dash.expectConsole = /400/;
+    await submitRefused('Create project'); // refused by the API
+    assert.equal(await uid.evaluate((element) => element === document.activeElement), true);
+    assert.ok(await errorOf(uid));
+
+    await open(page, '/catalog');
+    await page.getByRole('button', { name: 'New event type' }).click();
+    const type = page.getByRole('form', { name: 'New event type' });
+    await type.getByLabel(/^Name/).fill('a11y.refused');
+    const example = type.getByLabel(/^Example payload/);
+    await example.fill('{not json');
+    await submitRefused('Save event type'); // refused by the form
+    assert.equal(await example.evaluate((element) => element === document.activeElement), true);
+    assert.ok(await errorOf(example));
     assert.deepEqual(problems, []);
   });
 

@@ -9,7 +9,7 @@ import { useApp } from '../app-context.ts';
 import { isolate } from '../bidi-isolate.ts';
 import { CodeBlock } from '../components/code-block.tsx';
 import { EmptyState, ErrorBanner, ListStopped, Loading } from '../components/feedback.tsx';
-import { CheckboxField, TextField } from '../components/fields.tsx';
+import { CheckboxField, focusFirstError, TextField } from '../components/fields.tsx';
 import { useInlineFormFocus } from '../components/inline-form.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { focusOverLimit, LIMITS } from '../limits.ts';
@@ -161,7 +161,11 @@ function EventTypeForm({
     if ('error' in parsedExample) found['example'] = parsedExample.error;
     if ('error' in parsedSchema) found['schema'] = parsedSchema.error;
     setErrors(found);
-    if (Object.keys(found).length > 0 || 'error' in parsedExample || 'error' in parsedSchema) return;
+    const form = event.currentTarget as HTMLFormElement;
+    if (Object.keys(found).length > 0 || 'error' in parsedExample || 'error' in parsedSchema) {
+      focusFirstError(form);
+      return;
+    }
     setBusy(true);
     try {
       // A PUT creates or replaces: a new type under a name the catalog has would be written over
@@ -169,6 +173,7 @@ function EventTypeForm({
       if (!type && (await client.getEventType(name.trim()))) {
         setErrors({ name: `${name.trim()} is already in the catalog: edit it there instead.` });
         setBusy(false);
+        focusFirstError(form);
         return;
       }
       await client.putEventType(name.trim(), {
@@ -187,6 +192,7 @@ function EventTypeForm({
       const field = named?.[1] ?? (type ? undefined : named?.[2]);
       setErrors(field ? { [field]: capitalize(fieldMessage(caught)) } : { form: errorMessage(caught) });
       setBusy(false);
+      focusFirstError(form);
     }
   }
 

@@ -4,7 +4,7 @@ import { capitalize, errorField, fieldMessage } from '../api/error-messages.ts';
 import type { Project } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
-import { TextField } from '../components/fields.tsx';
+import { focusFirstError, TextField } from '../components/fields.tsx';
 import { useInlineFormFocus } from '../components/inline-form.ts';
 import { Link } from '../components/link.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
@@ -105,8 +105,10 @@ function CreateProject() {
   async function submit(event: Event) {
     event.preventDefault();
     if (focusOverLimit(event.currentTarget)) return;
+    const form = event.currentTarget as HTMLFormElement;
     if (!name.trim()) {
       setErrors({ name: 'A project needs a name.' });
+      focusFirstError(form);
       return;
     }
     setBusy(true);
@@ -124,6 +126,7 @@ function CreateProject() {
       else if (field === 'body.uid') setErrors({ uid: capitalize(fieldMessage(caught)) });
       else setFormError(caught);
       setBusy(false);
+      focusFirstError(form);
     }
   }
 
